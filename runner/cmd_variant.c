@@ -16,6 +16,7 @@
 #include "results.h"
 #include "runner.h"
 #include "secret.h"
+#include "state.h"
 #include "suite.h"
 #include "topology.h"
 
@@ -241,8 +242,8 @@ static int run_variant(const char *file, const char *results)
 	{
 		char xml[1200];
 
-		pgc_fmt(xml, sizeof(xml), "%s/cmocka", results);
-		mkdir(xml, 0755);
+		pgc_fmt(xml, sizeof(xml), "%s/cmocka-%s", results, name->valuestring);
+		pgc_mkdirs(xml);
 		pgc_suite_run(pgc_all_suites[i], t, NULL, xml);
 	}
 	pgc_rec_attach(NULL);
@@ -325,7 +326,7 @@ int cmd_variant(int argc, char **argv)
 			"pgconform: variant needs a variant file (tests/variants/NAME.json).\n");
 		return PGC_EXIT_USAGE;
 	}
-	if (mkdir(results, 0755) && errno != EEXIST) {
+	if (pgc_mkdirs(results)) {
 		fprintf(stderr, "pgconform: cannot create %s: %s.\n", results, strerror(errno));
 		return PGC_EXIT_USAGE;
 	}

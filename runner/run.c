@@ -303,7 +303,7 @@ static int prepare_dir(const char *dir, char *err, size_t errlen)
 {
 	char sub[1200];
 
-	if (mkdir(dir, 0755) && errno != EEXIST) {
+	if (pgc_mkdirs(dir)) {
 		pgc_fmt(err, errlen, "cannot create results folder %s: %s", dir, strerror(errno));
 		return -1;
 	}
