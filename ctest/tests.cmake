@@ -50,6 +50,26 @@ foreach(major 15 16 17)
 endforeach()
 include(${CMAKE_SOURCE_DIR}/ctest/topologies.cmake OPTIONAL)
 
+# No leaks under any exit (signals during up and run, SIGKILL then reap, a failing compose).
+add_executable(system_leaks ${CMAKE_SOURCE_DIR}/tests/system_leaks.c)
+target_link_libraries(system_leaks PRIVATE pgcfixtures PkgConfig::CHECK)
+add_test(NAME leaks:signals COMMAND system_leaks)
+set_tests_properties(leaks:signals PROPERTIES LABELS "leaks;standalone" TIMEOUT 900
+  RESOURCE_LOCK docker-ports
+  ENVIRONMENT "PGC_SOURCE_DIR=${CMAKE_SOURCE_DIR};PGC_BINARY_DIR=${CMAKE_BINARY_DIR}")
+get_property(prev GLOBAL PROPERTY PGC_LAST_CLEANUP)
+if(prev)
+  set_tests_properties(leaks:signals PROPERTIES DEPENDS ${prev})
+endif()
+set_property(GLOBAL PROPERTY PGC_LAST_CLEANUP leaks:signals)
+
+# Flake run: the fastest topology, healthy, its suites three times; pass rates and spread.
+add_test(NAME flake:standalone-17
+  COMMAND pgconform run standalone-17 --repeat 3 --results ${PGC_RESULTS}/flake)
+set_tests_properties(flake:standalone-17 PROPERTIES LABELS "flake;standalone;pg17"
+  RESOURCE_LOCK docker-ports TIMEOUT 900 DEPENDS leaks:signals)
+set_property(GLOBAL PROPERTY PGC_LAST_CLEANUP flake:standalone-17)
+
 # Negative variants: each deliberately broken topology must be caught by exactly the checks it
 # targets (`pgconform variant`); a variant that is not caught fails the build.
 file(GLOB PGC_VARIANTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/variants/*.json)

@@ -100,6 +100,8 @@ int cmd_up(int argc, char **argv)
 		if (r) {
 			fprintf(stderr, "pgconform: %s: %s.\n", t->d.name, err);
 			pgc_topology_free(t);
+			if (pgc_interrupted)
+				return PGC_EXIT_INTERRUPTED;
 			return r == -2 ? PGC_EXIT_USAGE : PGC_EXIT_FAILED;
 		}
 		pgc_state_claim(t->d.project, 1);

@@ -137,3 +137,14 @@ void pgc_safe_query(PGconn *c, const char *what, const char *sql, char *out, siz
 		PGC_FAIL("%s: \"%s\" failed with SQLSTATE %s: %s", what, sql, st, err);
 	}
 }
+
+const char *pgc_missing_fault_driver(const struct pgc_topology *t)
+{
+	for (int i = 0; i < t->d.nnodes; i++)
+		if (!t->d.nodes[i].container[0])
+			return t->d.nodes[i].name;
+	for (int i = 0; i < t->d.ndcs; i++)
+		if (!t->d.dcs[i].container[0])
+			return t->d.dcs[i].name;
+	return NULL;
+}

@@ -61,13 +61,23 @@ struct pgc_topology *pgc_topo(void **state);
 		skip();                                                                            \
 	} while (0)
 
-/* Skips unless faults may be injected into this topology. */
+/* Skips unless faults may be injected into this topology: allowed (ours, or
+ * --allow-destructive) and with a fault driver (a Docker container named for every node). */
 #define PGC_REQUIRE_DESTRUCTIVE(t)                                                                 \
 	do {                                                                                       \
+		const char *pgc_nodriver_ = pgc_missing_fault_driver(t);                           \
 		if (!(t)->destructive_ok)                                                          \
 			PGC_SKIP("destructive check: the topology is not ours (use "               \
 				 "--allow-destructive)");                                          \
+		if (pgc_nodriver_)                                                                 \
+			PGC_SKIP(                                                                  \
+			    "destructive check: no fault driver for %s (the descriptor names "     \
+			    "no container for it)",                                                \
+			    pgc_nodriver_);                                                        \
 	} while (0)
+
+/* The first node or DCS member without a container, or NULL. */
+const char *pgc_missing_fault_driver(const struct pgc_topology *t);
 
 /* The registry, NULL-terminated. */
 extern const struct pgc_suite *const pgc_all_suites[];
