@@ -21,6 +21,9 @@ static const char usage[] =
     "  report --history DIR [--out DIR] [--threshold F] [--window N]\n"
     "                            regression report (HTML + Markdown) over a history of runs\n"
     "  reap [--all]              remove what killed runs left (--all: every project of ours)\n"
+    "  bench [TOPOLOGY...] [--full] [--results DIR]\n"
+    "                            measure time to healthy, warm build, idle memory, probe period\n"
+    "                            (--full: also `run all` wall time and suite overhead)\n"
     "  variant [--results DIR] FILE...\n"
     "                            run a deliberately broken variant (tests/variants/*.json);\n"
     "                            exit 0 only when exactly its expected checks fail\n"
@@ -34,9 +37,9 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
-	} cmds[] = {{"list", cmd_list},     {"up", cmd_up},          {"down", cmd_down},
-		    {"status", cmd_status}, {"run", cmd_run},        {"report", cmd_report},
-		    {"reap", cmd_reap},     {"variant", cmd_variant}};
+	} cmds[] = {{"list", cmd_list},     {"up", cmd_up},           {"down", cmd_down},
+		    {"status", cmd_status}, {"run", cmd_run},         {"report", cmd_report},
+		    {"reap", cmd_reap},     {"variant", cmd_variant}, {"bench", cmd_bench}};
 	int i = 1, rc;
 
 	while (i < argc && argv[i][0] == '-') {

@@ -25,6 +25,7 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_reap(int argc, char **argv);
 int cmd_variant(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 /* Installs SIGINT/SIGTERM handlers that set pgc_interrupted (and forward to our children). */
 void pgc_install_signals(void);

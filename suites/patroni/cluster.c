@@ -153,7 +153,7 @@ static int restored_step(void *arg, char *obs, size_t len)
 
 	pgc_probe_counts(w->p, counts);
 	pgc_fmt(obs, len, "probe: %d acked, %d failed, %d indeterminate so far", counts[PGC_ACKED],
-		counts[PGC_FAILED], counts[PGC_INDETERMINATE]);
+		counts[PGC_REFUSED], counts[PGC_INDETERMINATE]);
 	return out > 0;
 }
 

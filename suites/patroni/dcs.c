@@ -42,10 +42,10 @@ static void test_one_dcs_member_down_changes_nothing(void **state)
 	pgc_probe_stop(probe);
 	pgc_probe_counts(probe, counts);
 	pgc_probe_free(probe);
-	pgc_rec_metric("failed_writes", counts[PGC_FAILED] + counts[PGC_INDETERMINATE], "writes");
-	PGC_ASSERT(counts[PGC_FAILED] + counts[PGC_INDETERMINATE] == 0,
+	pgc_rec_metric("failed_writes", counts[PGC_REFUSED] + counts[PGC_INDETERMINATE], "writes");
+	PGC_ASSERT(counts[PGC_REFUSED] + counts[PGC_INDETERMINATE] == 0,
 		   "with DCS member %s down, %d writes failed and %d had unknown outcome",
-		   t->d.dcs[t->d.ndcs - 1].name, counts[PGC_FAILED], counts[PGC_INDETERMINATE]);
+		   t->d.dcs[t->d.ndcs - 1].name, counts[PGC_REFUSED], counts[PGC_INDETERMINATE]);
 	PGC_ASSERT(pt_leader(t) == leader, "with one DCS member down the leader changed");
 	if (pgc_fault_heal(t, t->d.dcs[t->d.ndcs - 1].container, err, sizeof(err)))
 		PGC_FAIL("restarting %s: %s", t->d.dcs[t->d.ndcs - 1].name, err);

@@ -114,7 +114,7 @@ static void test_sigkill_leader_failover(void **state)
 	pgc_rec_metric("probe_period_ms", pgc_probe_mean_period_ms(fo.probe), "ms");
 	pgc_rec_metric("acked", counts[PGC_ACKED], "writes");
 	pgc_rec_metric("acked_with_warning", counts[PGC_ACKED_WARNING], "writes");
-	pgc_rec_metric("failed", counts[PGC_FAILED], "writes");
+	pgc_rec_metric("failed", counts[PGC_REFUSED], "writes");
 	pgc_rec_metric("indeterminate", counts[PGC_INDETERMINATE], "writes");
 	fo.done = 1;
 	PGC_ASSERT(fo.outage_ms <= budget,

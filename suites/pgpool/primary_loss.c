@@ -69,7 +69,7 @@ static int acks_step(void *arg, char *obs, size_t len)
 	int c[4];
 
 	pgc_probe_counts(w->p, c);
-	pgc_fmt(obs, len, "%d acked, %d failed, %d indeterminate", c[PGC_ACKED], c[PGC_FAILED],
+	pgc_fmt(obs, len, "%d acked, %d failed, %d indeterminate", c[PGC_ACKED], c[PGC_REFUSED],
 		c[PGC_INDETERMINATE]);
 	return c[PGC_ACKED] >= w->want;
 }
@@ -273,7 +273,7 @@ static void test_primary_kill_stops_writes(void **state)
 
 	pgc_probe_counts(pl.probe, c);
 	pgc_rec_metric("probe_acked", c[PGC_ACKED], "writes");
-	pgc_rec_metric("probe_failed", c[PGC_FAILED], "writes");
+	pgc_rec_metric("probe_failed", c[PGC_REFUSED], "writes");
 	pgc_rec_metric("probe_indeterminate", c[PGC_INDETERMINATE], "writes");
 	pgc_rec_metric("failed_after_kill", pl.failed_after_kill, "writes");
 	pgc_rec_metric("acked_after_grace", pl.acked_after_grace, "writes");
