@@ -123,7 +123,7 @@ static int routes_step(void *arg, char *obs, size_t len)
 	{
 		char want[96];
 
-		pgc_fmt(want, sizeof(want), "%s f", w->t->d.nodes[w->i].postgres.host);
+		pgc_fmt(want, sizeof(want), "%s false", w->t->d.nodes[w->i].postgres.host);
 		return !strcmp(out, want);
 	}
 }
