@@ -67,7 +67,7 @@ num_init_children = $CHILDREN
 max_pool = 2
 reserved_connections = $RESERVED
 listen_backlog_multiplier = 2
-connection_cache = on
+connection_cache = ${PGPOOL_CONNECTION_CACHE:-on}
 child_life_time = 300
 child_max_connections = 0
 connection_life_time = 0
@@ -102,7 +102,7 @@ follow_primary_command = ''
 failover_on_backend_error = off
 failover_on_backend_shutdown = off
 detach_false_primary = off
-search_primary_node_timeout = 10
+search_primary_node_timeout = 2
 auto_failback = on
 auto_failback_interval = 1
 

@@ -5,4 +5,5 @@ set -eu
 install -d -m 0700 /certs
 install -m 0644 /certs-src/ca.crt /certs/ca.crt
 install -m 0600 /certs-src/haproxy.pem /certs/haproxy.pem
+export PGC_RO_CHECK="${PGC_RO_CHECK:-/replica}"
 exec haproxy -W -db -f /pgc/haproxy.cfg
