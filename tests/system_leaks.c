@@ -175,6 +175,53 @@ START_TEST(test_failing_compose_exit_2_leaves_nothing)
 }
 END_TEST
 
+/* Whether any file under dir contains needle (grep -r, quietly). */
+static int tree_contains(const char *dir, const char *needle)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "grep -rqF -- '%s' '%s'", needle, dir);
+	return system(cmd) == 0;
+}
+
+/* A planted password never reaches a report, even with container logs as failure evidence;
+ * and the JUnit of a real run is valid against the schema. */
+START_TEST(test_planted_secret_absent_and_junit_valid)
+{
+	const char *secret = "pgc-planted-secret-4711";
+	char variant[1024], xsd[1024], cmd[4096], buf[16384] = "";
+	const char *run_args[] = {"run",       "standalone-17",       "--suite", "connect",
+				  "--results", "/tmp/pgc-secret-run", NULL};
+	const char *var_args[] = {"variant", "--results", "/tmp/pgc-secret-variant", variant, NULL};
+	int fd, rc;
+	pid_t pid;
+
+	snprintf(variant, sizeof(variant), "%s/tests/variants/standalone-trust-auth.json",
+		 getenv("PGC_SOURCE_DIR"));
+	snprintf(xsd, sizeof(xsd), "%s/tests/junit.xsd", getenv("PGC_SOURCE_DIR"));
+	setenv("DB_ROOT_PASSWORD", secret, 1);
+	system("rm -rf /tmp/pgc-secret-run /tmp/pgc-secret-variant");
+	pid = spawn(run_args, &fd);
+	rc = finish(pid, fd, buf, sizeof(buf));
+	ck_assert_msg(rc == 0, "run exit %d: %s", rc, buf);
+	ck_assert_msg(strstr(buf, secret) == NULL, "the secret was printed");
+	buf[0] = '\0';
+	pid = spawn(var_args, &fd);
+	rc = finish(pid, fd, buf, sizeof(buf));
+	unsetenv("DB_ROOT_PASSWORD");
+	ck_assert_msg(rc == 0, "variant exit %d: %s", rc, buf);
+	ck_assert_msg(!tree_contains("/tmp/pgc-secret-run", secret), "secret in a run report");
+	ck_assert_msg(!tree_contains("/tmp/pgc-secret-variant", secret),
+		      "secret in a variant report (failure evidence)");
+	/* the proof is only worth something if the variant did write evidence */
+	ck_assert_msg(tree_contains("/tmp/pgc-secret-variant", "evidence"), "no evidence written");
+	snprintf(cmd, sizeof(cmd), "xmllint --noout --schema '%s' /tmp/pgc-secret-run/junit.xml",
+		 xsd);
+	ck_assert_msg(system(cmd) == 0, "%s rejected the JUnit of a real run", cmd);
+	ck_assert_int_eq(leftovers(PROJECT), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("leaks");
@@ -187,6 +234,7 @@ int main(void)
 	tcase_add_test(tc, test_sigterm_during_run_leaves_nothing);
 	tcase_add_test(tc, test_sigkill_during_run_then_reap);
 	tcase_add_test(tc, test_failing_compose_exit_2_leaves_nothing);
+	tcase_add_test(tc, test_planted_secret_absent_and_junit_valid);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_set_fork_status(sr, CK_NOFORK);

@@ -141,8 +141,8 @@ static void split_brain_runbook(struct pgc_topology *t, enum pgc_fault_kind kind
 	w = (struct watch){t, &f, probe, old, pgc_now_us(), 0};
 	if (pgc_fault_inject(t, kind, t->d.nodes[old].container, err, sizeof(err)))
 		goto fail_probe;
-	if (pgc_wait_for("a new leader to take writes", budget * 2, 100, watch_step, &w, err,
-			 sizeof(err)))
+	if (pgc_wait_for("a new leader to take writes", budget * 2 > 90000 ? budget * 2 : 90000,
+			 100, watch_step, &w, err, sizeof(err)))
 		goto fail_probe;
 	pgc_rec_metric("outage_ms", pgc_probe_outage_ms(probe, w.since), "ms");
 	if (pgc_fault_heal(t, t->d.nodes[old].container, err, sizeof(err)))

@@ -52,8 +52,10 @@ static void test_switchover_within_budget(void **state)
 		PGC_FAIL("POST /switchover to %s answered HTTP %ld", t->d.nodes[leader].name,
 			 status);
 	}
-	if (pt_wait_rw_routes_to(t, candidate, budget * 3, err, sizeof(err)) ||
-	    pt_wait_writes_restored(probe, t0, budget * 3, err, sizeof(err))) {
+	if (pt_wait_rw_routes_to(t, candidate, (budget * 3 > 60000 ? budget * 3 : 60000), err,
+				 sizeof(err)) ||
+	    pt_wait_writes_restored(probe, t0, (budget * 3 > 60000 ? budget * 3 : 60000), err,
+				    sizeof(err))) {
 		pgc_probe_free(probe);
 		PGC_FAIL("after the switchover to %s: %s", t->d.nodes[candidate].name, err);
 	}

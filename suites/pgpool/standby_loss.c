@@ -85,8 +85,10 @@ static void test_killed_standby_detached(void **state)
 	t0 = pgc_now_us();
 	if (pgc_fault_inject(t, PGC_FAULT_KILL, t->d.nodes[sl.victim].container, err, sizeof(err)))
 		PGC_FAIL("SIGKILL of standby %s: %s", t->d.nodes[sl.victim].name, err);
-	/* twice the budget, so that a late detach is measured before it is judged */
-	if (pp_wait_pool_status(t, sl.victim, "down", 0, budget * 2, 100, err, sizeof(err)))
+	/* a safety limit (twice the budget, at least 60 s), so that a late detach is measured
+	 * before it is judged */
+	if (pp_wait_pool_status(t, sl.victim, "down", 0, budget * 2 > 60000 ? budget * 2 : 60000,
+				100, err, sizeof(err)))
 		PGC_FAIL("after SIGKILL of standby %s: %s", t->d.nodes[sl.victim].name, err);
 	sl.detach_ms = (pgc_now_us() - t0) / 1000;
 	pgc_rec_metric("detach_ms", sl.detach_ms, "ms");

@@ -108,7 +108,7 @@ postgresql:
   pg_hba:
     - local all all trust
     - hostssl replication replicator 0.0.0.0/0 cert
-    - hostssl all all 0.0.0.0/0 scram-sha-256 ${PATRONI_HBA_CERT:-clientcert=verify-full}
+    - hostssl all all 0.0.0.0/0 scram-sha-256 ${PATRONI_HBA_CERT-clientcert=verify-full}
     - hostnossl all all 0.0.0.0/0 reject
 
 tags:
