@@ -4,6 +4,7 @@
 #include "docker.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -37,10 +38,10 @@ static pid_t spawn(const char *const *args, int *err_fd)
 	for (; *args; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
-	ck_assert_int_eq(pipe(p), 0);
+	/* close-on-exec: only the dup on fd 2 reaches pgconform (and nothing it spawns) */
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	posix_spawn_file_actions_addclose(&fa, p[0]);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", 0, 0);
 	ck_assert_int_eq(posix_spawn(&pid, bin(), &fa, NULL, (char *const *)argv, environ), 0);
 	posix_spawn_file_actions_destroy(&fa);

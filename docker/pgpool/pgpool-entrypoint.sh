@@ -75,7 +75,8 @@ client_idle_limit = 0
 
 # Load balancing.
 load_balance_mode = on
-disable_load_balance_on_write = 'transaction'
+# after a write, the session's reads stay on the primary (read-your-writes under async replication)
+disable_load_balance_on_write = 'always'
 statement_level_load_balance = off
 delay_threshold = 0
 

@@ -135,6 +135,8 @@ static void sample(struct pgc_topology *t, const char *db)
 					p[i].host, (long long)(pgc_now_us() - pl.kill_us) / 1000);
 			break;
 		}
+	/* between every pgpool call, so a stalled pgpool cannot hide the standbys */
+	look_at_standbys(t);
 }
 
 struct caught_up {
