@@ -22,7 +22,9 @@
  * a few seconds here; a self-promoting standby manager within its own ttl, typically 30 s). */
 #define OBSERVE_MS 30000
 #define SAMPLE_MS  500
-#define MAX_GAP_MS 3000 /* the claim's time resolution: a sample may wait on pgpool for 2 s */
+#define MAX_GAP_MS                                                                                 \
+	5000 /* the resolution: a stalled pgpool call (1 s connect + its query) sits between two   \
+		looks; a promotion persists, so a gap cannot hide one */
 /* An attempt that started this long after the kill cannot have committed on the killed primary
  * (the prober's client timeout is 1000 ms; an attempt in flight at the kill may still be acked
  * if its COMMIT reached the server before it died). */
