@@ -2,6 +2,7 @@
  * during `run` followed by `pgconform reap`, and a compose file that fails. After each, no
  * container, network or volume of the project remains. Needs Docker (label "leaks"). */
 #include "docker.h"
+#include "engine.h"
 
 #include <check.h>
 #include <fcntl.h>
@@ -81,9 +82,12 @@ static int leftovers(const char *project)
 	struct pgc_docker *d = NULL;
 	const char *kinds[] = {"containers", "networks", "volumes"};
 	char label[128], err[512];
-	int n = 0;
+	int n = 0, started = 0;
 
 	snprintf(label, sizeof(label), "io.pgconform.project=%s", project);
+	/* `reap` and `down` stop an engine pgconform started once nothing is left: start it again
+	 * to look (stopped containers and volumes would still be there) */
+	ck_assert_msg(pgc_engine_ensure(&started, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_msg(pgc_docker_open(&d, err, sizeof(err)) == 0, "%s", err);
 	for (int i = 0; i < 3; i++) {
 		cJSON *list = NULL;
