@@ -101,6 +101,24 @@ static int leftovers(const char *project)
 	return n;
 }
 
+/* Every container on the engine, ours or not, labelled or not. */
+static int all_containers(void)
+{
+	struct pgc_docker *d = NULL;
+	cJSON *list = NULL;
+	char err[512];
+	int n, started = 0;
+
+	ck_assert_msg(pgc_engine_ensure(&started, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(pgc_docker_open(&d, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(pgc_docker_list(d, "containers", NULL, &list, err, sizeof(err)) == 0, "%s",
+		      err);
+	n = cJSON_GetArraySize(list);
+	cJSON_Delete(list);
+	pgc_docker_close(d);
+	return n;
+}
+
 START_TEST(test_sigint_during_up_leaves_nothing)
 {
 	const char *args[] = {"up", "standalone-17", NULL};
@@ -171,9 +189,13 @@ START_TEST(test_failing_compose_exit_2_leaves_nothing)
 
 	snprintf(desc, sizeof(desc), "%s/tests/descriptors/compose-fails.json",
 		 getenv("PGC_SOURCE_DIR"));
+	int before = all_containers();
+
 	pid = spawn(args, &fd);
 	rc = finish(pid, fd, buf, sizeof(buf));
 	ck_assert_msg(rc == 2, "exit %d: %s", rc, buf);
+	/* nor an unlabelled one: the container of the failed build step */
+	ck_assert_int_eq(all_containers(), before);
 	ck_assert_msg(strstr(buf, "compose build of") != NULL, "no sentence naming compose: %s",
 		      buf);
 	ck_assert_int_eq(leftovers("pgc-compose-fails"), 0);
