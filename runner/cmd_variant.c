@@ -131,7 +131,7 @@ static int expected(const cJSON *expect, const struct pgc_check *c)
 
 static int run_variant(const char *file, const char *results)
 {
-	char *text = slurp(file), path[1024], err[2048], tmp[1024];
+	char *text = slurp(file), path[1024], err[2048], tmp[1024] = "";
 	cJSON *v = text ? cJSON_Parse(text) : NULL, *desc = NULL;
 	const cJSON *name, *topo, *patch, *after, *suites, *expect, *may_fail, *s;
 	struct pgc_topology *t = NULL;
@@ -140,9 +140,13 @@ static int run_variant(const char *file, const char *results)
 	char *dtext = NULL, *out = NULL;
 	FILE *f;
 
+	if (!text) {
+		rc = bad(file, "cannot read the variant file");
+		goto out;
+	}
 	free(text);
 	if (!v) {
-		rc = bad(file, "cannot read it as JSON");
+		rc = bad(file, "not valid JSON");
 		goto out;
 	}
 	name = cJSON_GetObjectItem(v, "variant");
@@ -306,7 +310,8 @@ down:
 		pgc_run_write(run, rpath, err, sizeof(err));
 	}
 out:
-	unlink(tmp[0] ? tmp : "");
+	if (tmp[0])
+		unlink(tmp);
 	pgc_run_free(run);
 	pgc_topology_free(t);
 	cJSON_Delete(desc);
